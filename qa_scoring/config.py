@@ -7,10 +7,11 @@ nowhere else, so tests and deployments override one place.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CACHE_DIR = Path.home() / ".cache" / "qa-scoring"
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -26,12 +27,11 @@ class Settings:
     broker_url: str | None = None  # None = embedded mode: tasks run in-process
     result_backend: str | None = None
     data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"
-    cache_dir: Path = Path("~/.cache/qa-scoring").expanduser()
+    cache_dir: Path = DEFAULT_CACHE_DIR
     models_dir: Path = PROJECT_ROOT / "models"
     rubrics_dir: Path = PROJECT_ROOT / "rubrics"
     examples_dir: Path = PROJECT_ROOT / "examples"
     default_tenant: str = "default"
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def backbone_dir(self) -> Path:

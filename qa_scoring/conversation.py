@@ -7,6 +7,7 @@ character offsets into them.
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import datetime
 from functools import cached_property
@@ -79,10 +80,12 @@ class Conversation(BaseModel):
         stamped = [(i, t.ts) for i, t in enumerate(self.turns) if t.ts is not None]
         if len({ts.tzinfo is None for _, ts in stamped}) > 1:
             raise ValueError("turns mix timestamps with and without a UTC offset")
-        for (_, earlier), (i, later) in zip(stamped, stamped[1:], strict=False):
+        for (_, earlier), (i, later) in itertools.pairwise(stamped):
             if later < earlier:
-                raise ValueError(f"turns[{i}].ts is earlier than the turn before it "
-                                 "(turns must be in time order)")
+                raise ValueError(
+                    f"turns[{i}].ts is earlier than the turn before it "
+                    "(turns must be in time order)"
+                )
         if self.language is None:
             self.language = detect_language(" ".join(t.text for t in self.turns))
         return self
@@ -106,11 +109,14 @@ class Conversation(BaseModel):
             return cls.model_validate(data)
         except ValidationError as exc:
             conv_id = data.get("id") if isinstance(data, dict) else None
-            raise InputError(field_errors(exc), conversation_id=conv_id if isinstance(
-                conv_id, str) else None, location=location) from None
+            raise InputError(
+                field_errors(exc),
+                conversation_id=conv_id if isinstance(conv_id, str) else None,
+                location=location,
+            ) from None
 
 
-def field_errors(exc: ValidationError) -> list[FieldError]:
+def field_errors(exc: ValidationError, root: str = "(conversation)") -> list[FieldError]:
     """pydantic's error list as dotted field paths (``turns[2].role``) with readable reasons."""
     out = []
     for err in exc.errors():
@@ -120,5 +126,5 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
         reason = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             reason = "unknown field"
-        out.append(FieldError(path or "(conversation)", reason))
+        out.append(FieldError(path or root, reason))
     return out

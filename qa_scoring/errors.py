@@ -24,16 +24,26 @@ class QAScoringError(Exception):
 class InputError(QAScoringError):
     """A conversation (or a line of an input file) that cannot be accepted."""
 
-    def __init__(self, errors: list[FieldError], conversation_id: str | None = None,
-                 location: str | None = None) -> None:
+    def __init__(
+        self,
+        errors: list[FieldError],
+        conversation_id: str | None = None,
+        location: str | None = None,
+    ) -> None:
         self.errors = errors
         self.conversation_id = conversation_id
         self.location = location  # e.g. "line 7" of an input file
         super().__init__(self.describe())
 
     def describe(self) -> str:
-        where = ", ".join(p for p in (self.location, self.conversation_id and
-                                      f"conversation {self.conversation_id}") if p)
+        where = ", ".join(
+            p
+            for p in (
+                self.location,
+                self.conversation_id and f"conversation {self.conversation_id}",
+            )
+            if p
+        )
         body = "; ".join(str(e) for e in self.errors)
         return f"{where}: {body}" if where else body
 

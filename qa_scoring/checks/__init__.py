@@ -1,0 +1,14 @@
+"""Check types, registered by name. Importing this package registers every built-in type."""
+
+from qa_scoring.checks import logic, model, text  # noqa: F401  (registration side effect)
+from qa_scoring.checks.base import (
+    CHECKS,
+    Check,
+    CheckResult,
+    Context,
+    Evidence,
+    build_check,
+    register,
+)
+
+__all__ = ["CHECKS", "Check", "CheckResult", "Context", "Evidence", "build_check", "register"]

@@ -42,7 +42,9 @@ class Classifier(Protocol):
 
     def predict_turns(self, items: Sequence[TurnInput]) -> list[dict[str, float]]: ...
 
-    def predict_conversations(self, conversations: Sequence[Conversation]) -> list[dict[str, float]]: ...
+    def predict_conversations(
+        self, conversations: Sequence[Conversation]
+    ) -> list[dict[str, float]]: ...
 
 
 @dataclass
