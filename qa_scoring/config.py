@@ -31,6 +31,7 @@ class Settings:
     models_dir: Path = PROJECT_ROOT / "models"
     rubrics_dir: Path = PROJECT_ROOT / "rubrics"
     examples_dir: Path = PROJECT_ROOT / "examples"
+    policies_dir: Path = PROJECT_ROOT / "examples" / "policies"
     default_tenant: str = "default"
 
     @property
@@ -51,5 +52,6 @@ def get_settings() -> Settings:
         models_dir=_env_path("QA_SCORING_MODELS_DIR", defaults.models_dir),
         rubrics_dir=_env_path("QA_SCORING_RUBRICS_DIR", defaults.rubrics_dir),
         examples_dir=_env_path("QA_SCORING_EXAMPLES_DIR", defaults.examples_dir),
+        policies_dir=_env_path("QA_SCORING_POLICIES_DIR", defaults.policies_dir),
         default_tenant=os.environ.get("QA_SCORING_TENANT", defaults.default_tenant),
     )
