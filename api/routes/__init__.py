@@ -1,0 +1,1 @@
+"""Blueprints: each module parses and authorises, then calls the library."""
