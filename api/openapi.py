@@ -48,6 +48,7 @@ class Operation:
     roles: tuple[Role, ...] = ()  # empty: public
     body: type[BaseModel] | None = None
     raw_body: dict[str, Any] = field(default_factory=dict)  # media type -> schema
+    refs: tuple[type[BaseModel], ...] = ()  # models that raw_body schemas $ref
     query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     status: int = 200
@@ -152,6 +153,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
                 ]
                 + (_query_parameters(op.query) if op.query else []),
             }
+            for model in op.refs:
+                _schema(model, components)
             content = dict(op.raw_body)
             if op.body is not None:
                 content["application/json"] = {"schema": _schema(op.body, components)}

@@ -48,7 +48,7 @@ class Services:
         metrics = Metrics(queue_depth)
         dispatcher: Dispatcher
         if settings.broker_url:
-            dispatcher = CeleryDispatcher()
+            dispatcher = CeleryDispatcher(settings)
         else:
             embedded = InProcessDispatcher(
                 runtime,

@@ -56,20 +56,28 @@ class Dispatcher(Protocol):
 
 # ---- broker mode -------------------------------------------------------------------------------
 
-_settings = get_settings()
-app = Celery("qa_scoring", broker=_settings.broker_url or "memory://")
-app.conf.update(
-    result_backend=_settings.result_backend,
-    task_ignore_result=True,  # progress lives in the database, not in task results
-    task_serializer="json",
-    accept_content=["json"],
-    task_acks_late=True,  # a chunk is acknowledged only once its scores are committed
-    task_reject_on_worker_lost=True,
-    worker_prefetch_multiplier=1,  # chunks are long: don't let one worker hoard them
-    task_default_queue=os.environ.get("QA_SCORING_TASK_QUEUE", "qa_scoring"),
-    broker_connection_retry_on_startup=True,
-)
+app = Celery("qa_scoring")
 
+
+def configure(settings: Settings) -> None:
+    """Point the Celery app at the settings' broker. Done at import for workers (``celery -A``)
+    and again by the API's dispatcher, whose settings may be overridden by ``create_app``."""
+    app.conf.update(
+        broker_url=settings.broker_url or "memory://",
+        result_backend=settings.result_backend,
+        task_ignore_result=True,  # progress lives in the database, not in task results
+        task_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,  # a chunk is acknowledged only once its scores are committed
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,  # chunks are long: don't let one worker hoard them
+        # One queue name per deployment: several deployments (or test runs) share a Redis.
+        task_default_queue=os.environ.get("QA_SCORING_TASK_QUEUE", "qa_scoring"),
+        broker_connection_retry_on_startup=True,
+    )
+
+
+configure(get_settings())
 _runtime: Runtime | None = None
 _runtime_lock = threading.Lock()
 
@@ -106,13 +114,17 @@ def deliver_webhook(self: Task, delivery_id: int) -> None:
 
 
 class CeleryDispatcher:
+    def __init__(self, settings: Settings) -> None:
+        configure(settings)
+        self.queue = app.conf.task_default_queue
+
     def score_chunks(self, tenant: str, batch_id: str, chunks: list[list[str]]) -> None:
         for ids in chunks:
-            score_chunk.delay(tenant, batch_id, ids)
+            score_chunk.apply_async((tenant, batch_id, ids), queue=self.queue)
 
     def deliver(self, delivery_ids: Sequence[int]) -> None:
         for delivery_id in delivery_ids:
-            deliver_webhook.delay(delivery_id)
+            deliver_webhook.apply_async((delivery_id,), queue=self.queue)
 
     @staticmethod
     def ping() -> None:

@@ -28,6 +28,7 @@ NDJSON = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines"
     tag="scoring",
     roles=SUBMITTERS,
     raw_body={"application/json": {"schema": {"$ref": "#/components/schemas/Conversation"}}},
+    refs=(Conversation,),
     response=schemas.ScoreDocument,
 )
 def score(who: Principal) -> Any:
@@ -55,6 +56,7 @@ def score(who: Principal) -> Any:
             "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Conversation"}}
         },
     },
+    refs=(Conversation,),
     response=schemas.BatchAccepted,
     status=202,
 )
