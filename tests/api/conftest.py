@@ -118,3 +118,12 @@ def key(app: Flask) -> Callable[..., str]:
             return create_key(session, tenant, role, agent_id)[0]
 
     return make
+
+
+@pytest.fixture
+def unused_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -149,3 +149,36 @@ def test_keys_cli_creates_lists_and_revokes(tmp_path, monkeypatch) -> None:
     assert runner.invoke(main, ["keys", "revoke", prefix]).exit_code == 0
     bad = runner.invoke(main, ["keys", "create", "--tenant", "t1", "--role", "agent"])
     assert bad.exit_code != 0 and "agent_id" in bad.output
+
+
+def test_serve_runs_gunicorn_with_the_wsgi_app(tmp_path, unused_port: int) -> None:
+    """`qa-scoring serve` (the image's command) answers on its port."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    env = os.environ | {"QA_SCORING_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}"}
+    env.pop("QA_SCORING_BROKER_URL", None)
+    exe = str(Path(sys.executable).with_name("qa-scoring"))
+    server = subprocess.Popen(
+        [exe, "serve", "--port", str(unused_port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{unused_port}/readyz") as r:
+                    assert json.loads(r.read())["status"] == "ready"
+                    break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.3)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -22,6 +22,7 @@ from qa_scoring.storage.models import ScoreRecord
 from tests.api.conftest import bearer, conversations
 
 N = 240
+QA_SCORING = str(Path(sys.executable).with_name("qa-scoring"))
 REDIS_URL = os.environ.get("QA_SCORING_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -36,17 +37,13 @@ def celery_worker(pg_schema_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
         "QA_SCORING_TASK_QUEUE": queue,
         "QA_SCORING_CLASSIFIER": "lexical",
     }
+    # `qa-scoring worker` is what the image runs; it execs `celery -A qa_scoring.tasks worker`.
     worker = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "qa_scoring.tasks",
+            QA_SCORING,
             "worker",
-            "--pool=solo",
-            "-c",
-            "1",
+            "--pool",
+            "solo",
             "-Q",
             queue,
             "--without-gossip",
