@@ -91,7 +91,7 @@ def test_tiny_training_run_produces_a_loadable_artefact(tmp_path):
         assert (directory / name).is_file(), name
     metrics = json.loads((directory / "metrics.json").read_text())
     assert metrics["split_sizes"]["train"] == 40
-    assert "baseline" in metrics["test"]["politeness"]["all"]
+    assert "baseline" in metrics["test"]["politeness"]["en"]
     clf = load_classifier(dataclasses.replace(get_settings(), models_dir=tmp_path))
     assert clf is not None and set(clf.versions) == {"politeness"}
     row = clf.predict_turns([TurnInput("Could you please help me?", ())])[0]

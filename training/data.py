@@ -107,9 +107,8 @@ def _stc3_raw(path: Path) -> list[dict]:
 def load_stc3(data_dir: Path | None = None) -> list[Dialogue]:
     """STC-3 DCH-1 zh + en. Dialogue labels: mean A/S/E over the 19 annotators (-2..2).
 
-    Turns keep their nugget distribution as ``nuggets`` in a parallel list on the dialogue's
-    labels is awkward, so :func:`stc3_helpdesk_turns` derives the turn examples instead.
-    Empty turns (uncrawled pictures/emoji) are dropped.
+    Empty turns (uncrawled pictures/emoji) are dropped; turn-level nugget labels are read by
+    :func:`stc3_helpdesk_turns`.
     """
     root = _data_dir(data_dir) / "stc3_dch1"
     out = []
@@ -138,7 +137,8 @@ def stc3_helpdesk_turns(data_dir: Path | None = None) -> list[TurnExample]:
 
     ``informative`` = share of the 19 annotators who marked the turn a nugget (HNUG or HNUG*,
     i.e. it carries information towards solving the problem) rather than HNaN; context = the
-    customer turns since the previous helpdesk turn (at least the last customer turn).
+    customer turns since the previous helpdesk turn, or the last customer turn when the
+    helpdesk speaks twice (as ``qa_scoring.pipeline.turn_inputs`` builds it when serving).
     """
     root = _data_dir(data_dir) / "stc3_dch1"
     out = []
@@ -146,18 +146,21 @@ def stc3_helpdesk_turns(data_dir: Path | None = None) -> list[TurnExample]:
         for item in _stc3_raw(root / name):
             anns = item["annotations"]
             pending: list[str] = []
+            last_customer: str | None = None
             for i, turn in enumerate(item["turns"]):
                 text = _stc3_turn_text(turn)
                 if turn["sender"] == "customer":
                     if text:
                         pending.append(text)
+                        last_customer = text
                     continue
                 votes = [a["nugget"][i] for a in anns]
-                if text and pending:
+                context = tuple(pending) or ((last_customer,) if last_customer else ())
+                if text and context:
                     out.append(
                         TurnExample(
                             text=text,
-                            context=tuple(pending[-3:]),
+                            context=context,
                             language=lang,
                             group=f"stc-{item['id']}",
                             labels={

@@ -54,7 +54,7 @@ class HeadTrainer:
         self,
         features: Sequence[str] = ("encoder",),
         Cs: Sequence[float] | None = None,
-        alphas: Sequence[float] = (0.03, 0.1, 0.3),
+        alphas: Sequence[float] = (0.01, 0.03, 0.1, 0.3),
         max_features: int = 50_000,
     ) -> None:
         self.features = tuple(features)

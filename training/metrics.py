@@ -35,7 +35,7 @@ def binary_metrics(y: np.ndarray, p: np.ndarray, score: np.ndarray | None = None
         "ece": ece(y, p),
         "brier": float(brier_score_loss(y, p)),
     }
-    if score is not None and np.std(score) > 0 and np.std(p) > 0:
+    if score is not None and len(np.unique(score)) > 1 and len(np.unique(p)) > 1:
         out["spearman"] = float(spearmanr(p, score).statistic)
     return out
 

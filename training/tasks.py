@@ -33,8 +33,13 @@ class Task:
     research_only: bool = False
 
 
-def _empathy_any(labels: dict[str, float]) -> float:
-    return float(any(labels[m] >= 1 for m in data.EPITOME_FILES))
+def _empathy_overall(labels: dict[str, float]) -> float:
+    """Emotional reactions or interpretations >= 1. Explorations (questions about the seeker's
+    experience) are left out: in service chats questions are mostly fact-finding, and the
+    product's label guide counts acknowledgement of feelings or situation only. Measured: with
+    explorations in ("any mechanism"), zh transfer AUC was 0.63; the explorations sub-output
+    alone is anti-correlated with the zh labels (AUC 0.44)."""
+    return float(labels["emotional_reactions"] >= 1 or labels["interpretations"] >= 1)
 
 
 TASKS: dict[str, Task] = {
@@ -60,7 +65,7 @@ TASKS: dict[str, Task] = {
         kind="turn",
         block="pair",
         targets={
-            "empathy": _empathy_any,
+            "empathy": _empathy_overall,
             **{
                 f"empathy.{m}": (lambda lab, m=m: float(lab[m] >= 1))
                 for m in data.EPITOME_FILES
@@ -73,7 +78,7 @@ TASKS: dict[str, Task] = {
             "EPITOME, Reddit part (Sharma et al., EMNLP 2020; github.com/behavioral-data/"
             "Empathy-Mental-Health @0e11f98): 2,423 English seeker-post/response pairs rated 0/1/2 "
             "for emotional reactions, interpretations and explorations. Sub-output label = level "
-            ">= 1 for that mechanism; `empathy` = any mechanism >= 1."
+            ">= 1 for that mechanism; `empathy` = emotional reactions or interpretations >= 1."
         ),
         licence=(
             "NON-COMMERCIAL RESEARCH USE ONLY (Althoff academic licence: 'for non-profit academic "
