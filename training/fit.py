@@ -54,7 +54,7 @@ class HeadTrainer:
         self,
         features: Sequence[str] = ("encoder",),
         Cs: Sequence[float] | None = None,
-        alphas: Sequence[float] = (0.01, 0.03, 0.1, 0.3),
+        alphas: Sequence[float] = (0.003, 0.01, 0.03, 0.1),
         max_features: int = 50_000,
     ) -> None:
         self.features = tuple(features)
@@ -96,7 +96,7 @@ class HeadTrainer:
         elif "tfidf" in self.features:
             cs = (0.3, 1.0, 3.0, 10.0, 30.0)
         else:
-            cs = (0.0003, 0.001, 0.003, 0.01, 0.03)
+            cs = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03)
         alphas = self.alphas if both else (1.0,)
         designs = {
             a: (self._design(xe_train, texts_train, a), self._design(xe_val, texts_val, a))

@@ -60,6 +60,7 @@ def evaluate_head(
                 "model": binary_metrics(test.y[name][mask], pm[name][mask], score),
                 "baseline": binary_metrics(test.y[name][mask], pb[name][mask], score),
             }
+    predictions: dict = {"test": {"y": test.y, "model": pm, "baseline": pb}}
     zh = load_zh_labelled()
     if task.zh_labels and zh:
         xe, texts = build(task, zh, cache)
@@ -71,16 +72,13 @@ def evaluate_head(
                 "model": binary_metrics(y, zm[name], raw),
                 "baseline": binary_metrics(y, zb[name], raw),
             }
+            predictions.setdefault("zh", {"y": {}, "model": zm, "baseline": zb})["y"][name] = y
     return {
         "head": task.head,
         "version": model.version,
         "date": f"{datetime.now(UTC):%Y-%m-%d}",
         "test": results,
-        "predictions": {  # kept for the plots, dropped before writing metrics.json
-            "y": test.y,
-            "model": pm,
-            "baseline": pb,
-        },
+        "predictions": predictions,  # for the plots; dropped before writing metrics.json
     }
 
 
@@ -108,15 +106,19 @@ def table(metrics: dict) -> Table:
 
 
 def write_reports(task: Task, artefact: HeadArtefact, metrics: dict, directory: Path) -> None:
-    preds = metrics.pop("predictions")
     main = task.head
-    y = preds["y"][main]
-    plot_reliability(
-        {"model": (y, preds["model"][main]), "TF-IDF+LR": (y, preds["baseline"][main])},
-        f"{main} {artefact.version}: reliability (test)",
-        directory / "reliability.png",
-    )
-    plot_confusion(y, preds["model"][main], f"{main}: model (test)", directory / "confusion.png")
+    for part, preds in metrics.pop("predictions").items():
+        if main not in preds["y"]:
+            continue
+        y, suffix = preds["y"][main], "" if part == "test" else f"_{part}"
+        where = "test" if part == "test" else ZH_SET
+        plot_reliability(
+            {"model": (y, preds["model"][main]), "TF-IDF+LR": (y, preds["baseline"][main])},
+            f"{main}: reliability ({where})",
+            directory / f"reliability{suffix}.png",
+        )
+        title = f"{main}: model ({where})"
+        plot_confusion(y, preds["model"][main], title, directory / f"confusion{suffix}.png")
     metrics["selection"] = artefact.info.get("selection")
     metrics["candidates_val_auc"] = artefact.info.get("candidates_val_auc")
     metrics["split_sizes"] = artefact.info.get("split_sizes")
@@ -187,7 +189,8 @@ Threshold 0.5 for accuracy and macro-F1; Spearman against the annotators' mean s
 | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 {chr(10).join(rows)}
 
-Plots: `reliability.png` (model vs baseline), `confusion.png` (model), on the test split.
+Plots: `reliability.png` (model vs baseline), `confusion.png` (model), on the test split;
+`*_zh.png` the same on the zh hand-labelled set, where the head has zh labels.
 
 ## Intended use
 
