@@ -23,7 +23,7 @@ def all_texts(examples: Sequence[Example]) -> list[str]:
 
 
 def build(
-    task: Task, examples: Sequence[Example], cache: EmbeddingCache
+    task: Task, examples: Sequence[Example], cache: EmbeddingCache, block: str
 ) -> tuple[np.ndarray, list[str]]:
     texts = all_texts(examples)
     vecs = dict(zip(texts, cache.get(texts, f"encoding {task.head}"), strict=True))
@@ -37,4 +37,4 @@ def build(
             for ex in examples
         ]
     )
-    return turn_features(text_vecs, ctx, task.block), [ex.text for ex in examples]
+    return turn_features(text_vecs, ctx, block), [ex.text for ex in examples]

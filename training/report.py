@@ -63,7 +63,7 @@ def evaluate_head(
     predictions: dict = {"test": {"y": test.y, "model": pm, "baseline": pb}}
     zh = load_zh_labelled()
     if task.zh_labels and zh:
-        xe, texts = build(task, zh, cache)
+        xe, texts = build(task, zh, cache, model.block)
         zm, zb = model.predict(xe, texts), baseline.predict(None, texts)
         for name, target in task.zh_labels.items():
             y = np.array([target(ex.labels) for ex in zh])
@@ -166,7 +166,7 @@ def model_card(task: Task, artefact: HeadArtefact, metrics: dict) -> str:
   L2-normalised ({DIM} values per text; texts over 510 tokens are windowed and averaged).
 - **Head:** logistic regression over {features} features ({BLOCKS[artefact.block]}); L2
   strength (and the encoder block's weight next to TF-IDF) chosen on the validation split.
-  Validation AUC (mean over outputs) per candidate feature set: {candidates}.
+  Validation AUC (mean over outputs) per candidate (block: features): {candidates}.
 - **Calibration:** Platt scaling (logistic on the head's logit, monotone) fit on the validation
   split; ECE below is on the untouched test split.
 
@@ -215,8 +215,12 @@ def _limitations(task: Task) -> str:
         ),
         "empathy": (
             "Trained on English Reddit mental-health threads, not service chats; formulaic "
-            "service apologies (抱歉给您带来不便) may read as empathetic. Chinese is zero-shot "
-            "transfer through the multilingual encoder (see the zh set). Non-commercial licence."
+            "service apologies (抱歉给您带来不便) may read as empathetic, and P(empathy) runs "
+            "high on plain informative zh replies (see reliability_zh.png). Chinese is "
+            "zero-shot transfer through the multilingual encoder (see the zh set). The "
+            "validation split preferred the agent turn alone over turn + customer context, so "
+            "the shipped head (block `text`) does not read the customer's turn; "
+            "`candidates` above lists both. Non-commercial licence."
         ),
         "accuracy": (
             "Measures informativeness (a nugget that moves towards a solution), not factual "

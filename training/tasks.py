@@ -19,7 +19,8 @@ Target = Callable[[dict[str, float]], float]
 class Task:
     head: str
     kind: Kind
-    block: str  # feature block: "text" | "pair" | "conversation"
+    # candidate feature blocks ("text" | "pair" | "conversation"); the validation split picks
+    blocks: tuple[str, ...]
     targets: dict[str, Target]  # output name -> binary label from an example's labels
     load: Callable[[Path | None], list[Example]]
     # Lexical features only help where the training data covers the serving languages; for
@@ -46,7 +47,7 @@ TASKS: dict[str, Task] = {
     "politeness": Task(
         head="politeness",
         kind="turn",
-        block="text",
+        blocks=("text",),  # requests have no context in the data
         targets={"politeness": lambda lab: float(lab["score"] > 0)},
         load=data.load_politeness,
         lexical=False,
@@ -63,7 +64,7 @@ TASKS: dict[str, Task] = {
     "empathy": Task(
         head="empathy",
         kind="turn",
-        block="pair",
+        blocks=("text", "pair"),
         targets={
             "empathy": _empathy_overall,
             **{
@@ -95,7 +96,7 @@ TASKS: dict[str, Task] = {
     "accuracy": Task(
         head="accuracy",
         kind="turn",
-        block="pair",
+        blocks=("text", "pair"),
         targets={"accuracy": lambda lab: float(lab["informative"] > 0.5)},
         load=data.stc3_helpdesk_turns,
         lexical=True,
@@ -116,7 +117,7 @@ TASKS: dict[str, Task] = {
     "resolution": Task(
         head="resolution",
         kind="conversation",
-        block="conversation",
+        blocks=("conversation",),
         targets={"resolution": lambda lab: float(lab["A"] > 0)},
         load=data.load_stc3,
         lexical=True,
@@ -131,7 +132,7 @@ TASKS: dict[str, Task] = {
     "satisfaction": Task(
         head="satisfaction",
         kind="conversation",
-        block="conversation",
+        blocks=("conversation",),
         targets={
             "satisfaction": lambda lab: float(lab["S"] > 0 if "S" in lab else lab["overall"] > 3)
         },

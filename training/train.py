@@ -33,8 +33,8 @@ class Prepared:
     source: np.ndarray
 
 
-def prepare(task: Task, examples: list[Example], cache: EmbeddingCache) -> Prepared:
-    xe, texts = build(task, examples, cache)
+def prepare(task: Task, examples: list[Example], cache: EmbeddingCache, block: str) -> Prepared:
+    xe, texts = build(task, examples, cache, block)
     scores = [score_of(task, ex) for ex in examples]
     return Prepared(
         examples=examples,
@@ -48,28 +48,34 @@ def prepare(task: Task, examples: list[Example], cache: EmbeddingCache) -> Prepa
 
 
 def load_splits(
-    task: Task, data_dir: Path | None, cache: EmbeddingCache, limit: int | None = None
+    task: Task, data_dir: Path | None, cache: EmbeddingCache, block: str, limit: int | None = None
 ) -> dict[Split, Prepared]:
     """The task's fixed split, featurised; ``limit`` caps each split (for quick runs/tests)."""
     splits = split_items(task.load(data_dir))
     return {
-        name: prepare(task, items[:limit] if limit else items, cache)
+        name: prepare(task, items[:limit] if limit else items, cache, block)
         for name, items in splits.items()
     }
 
 
-def fit_candidates(task: Task, data: dict[Split, Prepared]) -> tuple[HeadTrainer, dict]:
-    """The shipped model: encoder features, plus TF-IDF where the task allows lexical features
-    and it wins on the validation split (mean AUC over outputs)."""
-    candidates = [("encoder",)] + ([("tfidf", "encoder")] if task.lexical else [])
-    tr, va = data["train"], data["val"]
-    fitted = [HeadTrainer(f).fit(tr.xe, tr.texts, tr.y, va.xe, va.texts, va.y) for f in candidates]
+def fit_candidates(
+    task: Task, data: dict[str, dict[Split, Prepared]]
+) -> tuple[HeadTrainer, str, dict[str, float]]:
+    """The shipped model, picked by mean validation AUC over outputs among: each feature block
+    of the task x encoder features alone, or with TF-IDF where the task allows lexical ones."""
+    features = [("encoder",)] + ([("tfidf", "encoder")] if task.lexical else [])
+    fitted: dict[str, tuple[HeadTrainer, str]] = {}
+    for block, splits in data.items():
+        tr, va = splits["train"], splits["val"]
+        for f in features:
+            trainer = HeadTrainer(f).fit(tr.xe, tr.texts, tr.y, va.xe, va.texts, va.y)
+            fitted[f"{block}: {'+'.join(f)}"] = (trainer, block)
     scores = {
-        "+".join(t.features): float(np.mean([s["val_auc"] for s in t.selection_.values()]))
-        for t in fitted
+        name: float(np.mean([s["val_auc"] for s in t.selection_.values()]))
+        for name, (t, _) in fitted.items()
     }
-    best = max(fitted, key=lambda t: scores["+".join(t.features)])
-    return best, scores
+    best, block = fitted[max(scores, key=scores.__getitem__)]
+    return best, block, scores
 
 
 def fit_baseline(data: dict[Split, Prepared]) -> HeadTrainer:
@@ -100,18 +106,19 @@ def train_head(
     task = TASKS[head]
     cache = cache or EmbeddingCache()
     started = time.perf_counter()
-    data = load_splits(task, data_dir, cache, limit)
+    by_block = {b: load_splits(task, data_dir, cache, b, limit) for b in task.blocks}
     features_s = time.perf_counter() - started
-    model, candidates = fit_candidates(task, data)
+    model, block, candidates = fit_candidates(task, by_block)
+    data = by_block[block]
     baseline = fit_baseline(data)
-    artefact = model.artefact(head, version_of(model), task.kind, task.block)
+    artefact = model.artefact(head, version_of(model), task.kind, block)
     artefact.info["candidates_val_auc"] = candidates
     artefact.info["split_sizes"] = {k: len(v.examples) for k, v in data.items()}
     directory = out_dir / head / artefact.version
     artefact.save(directory)
     artefact = HeadArtefact.load(directory)  # evaluate exactly what serving will load
-    metrics = evaluate_head(task, artefact, baseline.artefact(head, "baseline", task.kind,
-                                                              task.block), data["test"], cache)
+    reference = baseline.artefact(head, "baseline", task.kind, block)
+    metrics = evaluate_head(task, artefact, reference, data["test"], cache)
     metrics["timing_s"] = {
         "features": round(features_s, 1),
         "fit_and_eval": round(time.perf_counter() - started - features_s, 1),
@@ -138,8 +145,8 @@ def evaluate_serving(
     cache = cache or EmbeddingCache()
     artefact = HeadArtefact.load(directory)
     previous = json.loads((directory / "metrics.json").read_text())
-    data = load_splits(task, data_dir, cache, previous.get("limit"))
-    baseline = fit_baseline(data).artefact(head, "baseline", task.kind, task.block)
+    data = load_splits(task, data_dir, cache, artefact.block, previous.get("limit"))
+    baseline = fit_baseline(data).artefact(head, "baseline", task.kind, artefact.block)
     metrics = evaluate_head(task, artefact, baseline, data["test"], cache)
     metrics["timing_s"] = previous.get("timing_s")
     metrics["limit"] = previous.get("limit")
