@@ -231,3 +231,30 @@ def test_real_classifier_scores_sensibly():
         assert a == pytest.approx(b, abs=1e-4)  # batching (padding) does not change scores
     convs = clf.predict_conversations(_conversations())
     assert all(set(r) == {"resolution", "satisfaction"} for r in convs)
+
+
+def test_shipped_heads_beat_the_baseline():
+    """Every head's main output ranks better than TF-IDF+LR on its whole test split."""
+    for name, entry in read_manifest(MODELS)["heads"].items():
+        metrics = json.loads((MODELS / name / entry["version"] / "metrics.json").read_text())
+        groups = metrics["test"][name]
+        whole = groups.get("all") or groups["en"]
+        assert whole["model"]["auc"] > whole["baseline"]["auc"], name
+
+
+@pytest.mark.skipif(not _backbone_ok(), reason="backbone not built (qa-scoring backbone build)")
+def test_served_classifier_transfers_to_the_zh_hand_labelled_set():
+    """Through the serving path (not the training cache): politeness and empathy on zh."""
+    from sklearn.metrics import roc_auc_score
+
+    from training.data import load_zh_labelled
+
+    zh = load_zh_labelled()
+    if not zh:
+        pytest.skip("zh hand-labelled set not present")
+    clf = load_classifier()
+    rows = clf.predict_turns([TurnInput(e.text, e.context, "zh") for e in zh])
+    polite = [e.labels["politeness"] for e in zh]
+    empathic = [e.labels["empathy"] >= 1 for e in zh]
+    assert roc_auc_score(polite, [r["politeness"] for r in rows]) > 0.9
+    assert roc_auc_score(empathic, [r["empathy"] for r in rows]) > 0.75
