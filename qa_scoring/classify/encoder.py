@@ -103,7 +103,7 @@ class EncoderClassifier:
         self,
         heads: dict[str, HeadArtefact],
         encoder: TextEncoder | None = None,
-        cache_size: int = 20_000,
+        cache_size: int = 4096,  # ~19 MB; a batch of conversations fits, reuse is within it
     ) -> None:
         self.heads = heads
         self.encoder = encoder or TextEncoder()
