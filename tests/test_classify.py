@@ -258,3 +258,26 @@ def test_served_classifier_transfers_to_the_zh_hand_labelled_set():
     empathic = [e.labels["empathy"] >= 1 for e in zh]
     assert roc_auc_score(polite, [r["politeness"] for r in rows]) > 0.9
     assert roc_auc_score(empathic, [r["empathy"] for r in rows]) > 0.75
+
+
+def test_heads_trained_on_another_backbone_do_not_serve(tmp_path):
+    shutil.copytree(MODELS, tmp_path / "models")
+    path = tmp_path / "models" / "manifest.yaml"
+    manifest = yaml.safe_load(path.read_text())
+    manifest["backbone"]["sha256"]["model.safetensors"] = "0" * 64
+    path.write_text(yaml.safe_dump(manifest))
+    settings = dataclasses.replace(get_settings(), models_dir=tmp_path / "models")
+    assert load_classifier(settings) is None
+
+
+@pytest.mark.skipif(not _backbone_ok(), reason="backbone not built (qa-scoring backbone build)")
+def test_encoder_windows_long_texts_and_pools_all_of_them():
+    from qa_scoring.classify.encoder import TextEncoder
+
+    encoder = TextEncoder()
+    head, tail = "物流一直没有更新，", "The refund was processed yesterday. "
+    vecs = encoder.encode([head * 200, head * 200 + tail * 150, head])
+    assert vecs.shape == (3, DIM) and np.isfinite(vecs).all()
+    assert not np.allclose(vecs[0], vecs[1], atol=1e-3)  # text past the first window counts
+    norms = np.linalg.norm(vecs.reshape(3, -1, DIM // 3), axis=2)
+    np.testing.assert_allclose(norms, 1.0, rtol=1e-5)  # each layer's vector L2-normalised

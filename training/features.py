@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from qa_scoring.classify.heads import DIM, conversation_features, conversation_text, turn_features
+from training.data import Dialogue
 from training.embeddings import EmbeddingCache
 from training.tasks import Example, Task
 
@@ -15,7 +16,7 @@ def all_texts(examples: Sequence[Example]) -> list[str]:
     """Every text the encoder must see for these examples (turns and their contexts)."""
     out: list[str] = []
     for ex in examples:
-        if hasattr(ex, "turns"):
+        if isinstance(ex, Dialogue):
             out += [t for _, t in ex.turns]
         else:
             out += [ex.text, *ex.context]

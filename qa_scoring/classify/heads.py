@@ -30,16 +30,16 @@ PREFIX = "query: "  # e5's prefix for symmetric tasks such as classification
 TOKEN_PATTERN = r"[\u3400-\u9fff\uf900-\ufaff]|[A-Za-z0-9]+(?:'[A-Za-z]+)?"
 
 Kind = Literal["turn", "conversation"]
-# turn blocks: "text" = the agent turn, "pair" = turn + customer context + their product
-TURN_BLOCKS = {"text": 1, "pair": 3}
 
 
 def turn_features(text_vecs: np.ndarray, context_vecs: np.ndarray, block: str) -> np.ndarray:
-    """Encoder features of agent turns; ``context_vecs`` = mean of the customer turns answered
-    (zeros when there are none)."""
+    """Encoder features of agent turns for a feature block: "text" = the turn alone, "pair" =
+    turn, mean of the customer turns it answers (zeros when none) and their product."""
     if block == "text":
         return text_vecs
-    return np.hstack([text_vecs, context_vecs, text_vecs * context_vecs])
+    if block == "pair":
+        return np.hstack([text_vecs, context_vecs, text_vecs * context_vecs])
+    raise ValueError(f"unknown turn feature block {block!r}")
 
 
 def conversation_features(turns: Sequence[tuple[str, np.ndarray]]) -> np.ndarray:
