@@ -87,8 +87,8 @@ TASKS: dict[str, Task] = {
             "commercial use; empathy model checks then report not applicable."
         ),
         measures=(
-            "P(the agent turn communicates empathy for the customer's preceding turn(s)), "
-            "overall and per EPITOME mechanism."
+            "P(the agent turn communicates empathy towards the customer: warmth, concern, "
+            "understanding of their situation), overall and per EPITOME mechanism."
         ),
         zh_labels={"empathy": lambda lab: float(lab["empathy"] >= 1)},
         research_only=True,
