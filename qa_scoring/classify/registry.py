@@ -13,6 +13,7 @@ when no head can serve: no manifest, every head disabled or missing, or no verif
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -40,10 +41,10 @@ def load_heads(models_dir: Path) -> dict[str, HeadArtefact]:
     for name, entry in (read_manifest(models_dir).get("heads") or {}).items():
         if not entry or not entry.get("enabled", True):
             continue
-        directory = models_dir / name / str(entry["version"])
+        directory = models_dir / name / str(entry.get("version"))
         if not (directory / "head.json").is_file():
-            log.warning("head %s version %s is in the manifest but not at %s", name,
-                        entry["version"], directory)
+            log.warning("head %s: no artefact at %s (manifest version %s)", name, directory,
+                        entry.get("version"))
             continue
         heads[name] = HeadArtefact.load(directory)
     return heads
@@ -51,8 +52,6 @@ def load_heads(models_dir: Path) -> dict[str, HeadArtefact]:
 
 def _backbone_matches(settings: Settings, manifest: dict[str, Any]) -> bool:
     """The local backbone verifies and is the one the heads were trained on."""
-    import json
-
     from qa_scoring.backbone import BackboneError, verify_backbone
 
     try:
