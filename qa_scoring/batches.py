@@ -24,7 +24,6 @@ from qa_scoring.parsing import Parsed
 from qa_scoring.pipeline import Scorer
 from qa_scoring.scorers import TenantScorers
 from qa_scoring.scoring import Score
-from qa_scoring.service import score_conversations
 from qa_scoring.storage import repository
 from qa_scoring.storage.models import Batch, BatchItem, ScoreRecord, utcnow
 
@@ -166,7 +165,7 @@ def _score(scorer: Scorer, conversations: list[Conversation]) -> list[Score | Ex
     """One encoder-batched call; when it fails, one by one, so one bad conversation fails
     alone."""
     try:
-        return list(score_conversations(scorer, conversations, tenant=""))
+        return list(scorer.score_many(conversations))
     except Exception:  # isolated below, per conversation
         out: list[Score | Exception] = []
         for conv in conversations:

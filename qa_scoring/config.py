@@ -33,6 +33,7 @@ class Settings:
     examples_dir: Path = PROJECT_ROOT / "examples"
     policies_dir: Path = PROJECT_ROOT / "examples" / "policies"
     default_tenant: str = "default"
+    classifier: str = "model"  # "lexical": the labelled fallback instead of the heads
 
     @property
     def backbone_dir(self) -> Path:
@@ -54,4 +55,5 @@ def get_settings() -> Settings:
         examples_dir=_env_path("QA_SCORING_EXAMPLES_DIR", defaults.examples_dir),
         policies_dir=_env_path("QA_SCORING_POLICIES_DIR", defaults.policies_dir),
         default_tenant=os.environ.get("QA_SCORING_TENANT", defaults.default_tenant),
+        classifier=os.environ.get("QA_SCORING_CLASSIFIER", defaults.classifier),
     )

@@ -8,7 +8,6 @@ newly activated version is picked up on the next call without a restart.
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,17 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qa_scoring.classify.base import Classifier
-from qa_scoring.classify.lexical import LexicalFallback
 from qa_scoring.config import Settings
 from qa_scoring.pipeline import Scorer
 from qa_scoring.rubric import parse_rubric
 from qa_scoring.storage.models import RubricVersion
-
-
-def classifier_override() -> Classifier | None:
-    """``QA_SCORING_CLASSIFIER=lexical`` serves the lexical fallback instead of loading the model
-    heads: fast service tests and benchmarks of the service path itself."""
-    return LexicalFallback() if os.environ.get("QA_SCORING_CLASSIFIER") == "lexical" else None
 
 
 @dataclass(frozen=True)
@@ -59,7 +51,7 @@ class TenantScorers:
 
     def __init__(self, settings: Settings, classifier: Classifier | None = None) -> None:
         self._settings = settings
-        self._classifier = classifier or classifier_override()
+        self._classifier = classifier
         self._base: Scorer | None = None
         self._cache: dict[tuple[str, tuple[tuple[str, str], ...]], Scorer] = {}
         self._lock = threading.Lock()

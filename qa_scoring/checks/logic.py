@@ -149,8 +149,8 @@ class SequenceCheck(Check):
                 return CheckResult(None, self.source, detail=msg("no_trigger", lang))
             start = min(h.turn for h in fired)
         agent_turns = [i for i in conversation.agent_turn_indices if i > start]
-        if not agent_turns:
-            agent_turns = [len(conversation.turns) - 1]
+        if not agent_turns:  # the complaint came last: the steps were due right there
+            agent_turns = [start]
         found, hits, evidence, confidences = 0, [], [], []
         cursor = start
         for spec, check in zip(self.params.steps, self.steps, strict=True):  # type: ignore[attr-defined]

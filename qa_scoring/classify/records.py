@@ -9,11 +9,11 @@ for a record that cannot be scored. Order is kept.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from itertools import islice
 from typing import Any
 
 from qa_scoring.classify.base import Classifier, TurnInput
 from qa_scoring.conversation import MAX_TURN_CHARS, detect_language
+from qa_scoring.engine import chunked
 from qa_scoring.errors import FieldError
 
 LANGUAGES = ("zh", "en")
@@ -53,8 +53,7 @@ def classify_records(
     records: Iterable[Any], classifier: Classifier, chunk_size: int = 256
 ) -> Iterator[dict]:
     """Score records in chunks (one batched encoder pass per chunk), yielding in input order."""
-    it = iter(records)
-    while chunk := list(islice(it, chunk_size)):
+    for chunk in chunked(records, chunk_size):
         parsed = [to_turn_input(r) for r in chunk]
         good = [p for p in parsed if isinstance(p, TurnInput)]
         scores = iter(classifier.predict_turns(good) if good else [])

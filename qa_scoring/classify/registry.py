@@ -43,8 +43,12 @@ def load_heads(models_dir: Path) -> dict[str, HeadArtefact]:
             continue
         directory = models_dir / name / str(entry.get("version"))
         if not (directory / "head.json").is_file():
-            log.warning("head %s: no artefact at %s (manifest version %s)", name, directory,
-                        entry.get("version"))
+            log.warning(
+                "head %s: no artefact at %s (manifest version %s)",
+                name,
+                directory,
+                entry.get("version"),
+            )
             continue
         heads[name] = HeadArtefact.load(directory)
     return heads
@@ -63,8 +67,12 @@ def _backbone_matches(settings: Settings, manifest: dict[str, Any]) -> bool:
     built = json.loads((settings.backbone_dir / "BUILD.json").read_text())["files"]
     stale = [name for name, digest in expected.items() if built.get(name) != digest]
     if stale:
-        log.warning("backbone at %s differs from the one the heads were trained on (%s); "
-                    "retrain the heads or rebuild the backbone", settings.backbone_dir, stale)
+        log.warning(
+            "backbone at %s differs from the one the heads were trained on (%s); "
+            "retrain the heads or rebuild the backbone",
+            settings.backbone_dir,
+            stale,
+        )
         return False
     return True
 

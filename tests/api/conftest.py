@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,12 +14,16 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-os.environ.setdefault("QA_SCORING_CLASSIFIER", "lexical")
-
 from api import create_app
 from api.auth import create_key
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "conversations.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def lexical_classifier(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only for the service tests: the rest of the suite must see the shipped heads."""
+    monkeypatch.setenv("QA_SCORING_CLASSIFIER", "lexical")
 
 
 def example_conversations() -> list[dict[str, Any]]:
