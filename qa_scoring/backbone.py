@@ -35,7 +35,7 @@ import shutil
 import struct
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -565,16 +565,32 @@ def _default_backbone() -> tuple[Any, Any]:
 
 
 def embed(texts: list[str], *, prefix: str = "passage: ", batch_size: int = 32) -> np.ndarray:
-    """e5 sentence embeddings, shape (len(texts), 384), L2-normalised, float32.
+    """e5 sentence embeddings, shape (len(texts), 384), L2-normalised, float32."""
+    tokenizer, model = _default_backbone()
+    states = pooled_states(tokenizer, model, texts, prefix=prefix, batch_size=batch_size)
+    return states[:, 0, :].astype(np.float32)
+
+
+def pooled_states(
+    tokenizer: Any,
+    model: Any,
+    texts: Sequence[str],
+    *,
+    prefix: str = "passage: ",
+    layers: Sequence[int] = (-1,),
+    batch_size: int = 32,
+) -> np.ndarray:
+    """Per text and hidden layer, the mean token state, L2-normalised: (n, len(layers), hidden).
 
     Texts longer than 510 tokens are split into windows like e5.c does: each window is encoded
-    on its own and the text's vector is the token-count-weighted mean of the window means.
+    on its own and the text's vector is the token-count-weighted mean of the window means, so
+    the whole text counts. Both the e5 embedding and the classifier features come from here.
     """
     import torch
 
-    tokenizer, model = _default_backbone()
+    hidden = model.config.hidden_size
     if not texts:
-        return np.zeros((0, model.config.hidden_size), dtype=np.float32)
+        return np.zeros((0, len(layers), hidden))
     seqs = tokenizer([prefix + t for t in texts], add_special_tokens=False, verbose=False)
     windows = [
         (i, ids[a : a + _WINDOW])
@@ -582,22 +598,23 @@ def embed(texts: list[str], *, prefix: str = "passage: ", batch_size: int = 32) 
         for a in range(0, max(len(ids), 1), _WINDOW)
     ]
     windows.sort(key=lambda w: len(w[1]))  # similar lengths per batch: little padding
-    sums = np.zeros((len(texts), model.config.hidden_size), dtype=np.float64)
+    sums = np.zeros((len(texts), len(layers), hidden))
     weights = np.zeros(len(texts))
     with torch.inference_mode():
         for start in range(0, len(windows), batch_size):
             batch = windows[start : start + batch_size]
-            means = _window_means(tokenizer, model, [ids for _, ids in batch])
+            means = _window_means(tokenizer, model, [ids for _, ids in batch], layers)
             for (i, ids), mean in zip(batch, means, strict=True):
                 sums[i] += max(len(ids), 1) * mean
                 weights[i] += max(len(ids), 1)
-    vectors = sums / np.maximum(weights, 1)[:, None]
-    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    return vectors.astype(np.float32)
+    vectors = sums / np.maximum(weights, 1)[:, None, None]
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=2, keepdims=True), 1e-12)
 
 
-def _window_means(tokenizer: Any, model: Any, windows: list[list[int]]) -> np.ndarray:
-    """Mean of the last hidden states over <s> content </s> of each window."""
+def _window_means(
+    tokenizer: Any, model: Any, windows: list[list[int]], layers: Sequence[int]
+) -> np.ndarray:
+    """(batch, layers, hidden): per window, the mean over <s> content </s> of each layer."""
     import torch
 
     width = max(len(w) for w in windows) + 2
@@ -607,9 +624,10 @@ def _window_means(tokenizer: Any, model: Any, windows: list[list[int]]) -> np.nd
         full = [tokenizer.bos_token_id, *ids, tokenizer.eos_token_id]
         input_ids[row, : len(full)] = torch.tensor(full)
         mask[row, : len(full)] = 1
-    hidden = model(input_ids=input_ids, attention_mask=mask).last_hidden_state
-    summed = (hidden * mask.unsqueeze(-1)).sum(dim=1)
-    return (summed / mask.sum(dim=1, keepdim=True)).double().numpy()
+    states = model(input_ids=input_ids, attention_mask=mask, output_hidden_states=True)
+    stacked = torch.stack([states.hidden_states[layer] for layer in layers], dim=1)
+    m = mask[:, None, :, None].to(stacked.dtype)
+    return ((stacked * m).sum(dim=2) / m.sum(dim=2)).double().numpy()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -20,7 +20,6 @@ import numpy as np
 from qa_scoring.classify.base import TurnInput
 from qa_scoring.classify.heads import (
     DIM,
-    HIDDEN,
     LAYERS,
     PREFIX,
     HeadArtefact,
@@ -30,7 +29,6 @@ from qa_scoring.classify.heads import (
 )
 from qa_scoring.conversation import Conversation
 
-WINDOW = 510  # content tokens per pass: 512 positions minus <s> and </s>
 ROLES = {"customer": "customer", "agent": "agent", "bot": "agent"}  # system turns are not speech
 
 
@@ -51,47 +49,15 @@ class TextEncoder:
         return self._model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        import torch
+        from qa_scoring.backbone import pooled_states
 
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
         tokenizer, model = self._load()
-        seqs = tokenizer([PREFIX + t for t in texts], add_special_tokens=False, verbose=False)
-        windows = [
-            (i, ids[a : a + WINDOW])
-            for i, ids in enumerate(seqs["input_ids"])
-            for a in range(0, max(len(ids), 1), WINDOW)
-        ]
-        windows.sort(key=lambda w: len(w[1]))
-        sums = np.zeros((len(texts), len(LAYERS), HIDDEN))
-        weights = np.zeros(len(texts))
-        with torch.inference_mode():
-            for start in range(0, len(windows), self.batch_size):
-                batch = windows[start : start + self.batch_size]
-                means = self._window_means(tokenizer, model, [ids for _, ids in batch])
-                for (i, ids), mean in zip(batch, means, strict=True):
-                    sums[i] += max(len(ids), 1) * mean
-                    weights[i] += max(len(ids), 1)
-        vecs = sums / np.maximum(weights, 1)[:, None, None]
-        vecs /= np.maximum(np.linalg.norm(vecs, axis=2, keepdims=True), 1e-12)
-        return vecs.reshape(len(texts), DIM).astype(np.float32)
-
-    @staticmethod
-    def _window_means(tokenizer: Any, model: Any, windows: list[list[int]]) -> np.ndarray:
-        """(batch, layers, hidden): per window, mean over <s> content </s> of each layer."""
-        import torch
-
-        width = max(len(w) for w in windows) + 2
-        input_ids = torch.full((len(windows), width), tokenizer.pad_token_id, dtype=torch.long)
-        mask = torch.zeros((len(windows), width), dtype=torch.long)
-        for row, ids in enumerate(windows):
-            full = [tokenizer.bos_token_id, *ids, tokenizer.eos_token_id]
-            input_ids[row, : len(full)] = torch.tensor(full)
-            mask[row, : len(full)] = 1
-        states = model(input_ids=input_ids, attention_mask=mask, output_hidden_states=True)
-        hidden = torch.stack([states.hidden_states[layer] for layer in LAYERS], dim=1)
-        m = mask[:, None, :, None].to(hidden.dtype)
-        return ((hidden * m).sum(dim=2) / m.sum(dim=2)).double().numpy()
+        states = pooled_states(
+            tokenizer, model, texts, prefix=PREFIX, layers=LAYERS, batch_size=self.batch_size
+        )
+        return states.reshape(len(texts), DIM).astype(np.float32)
 
 
 class EncoderClassifier:
