@@ -545,7 +545,7 @@ def ensure_backbone() -> Path:
 
 # --------------------------------------------------------------------------------- inference
 
-_WINDOW = 510  # content tokens per pass: 512 positions minus <s> and </s>, as in e5.c
+WINDOW = 510  # content tokens per pass: 512 positions minus <s> and </s>, as in e5.c
 
 
 def load_backbone(path: Path | None = None) -> tuple[Any, Any]:
@@ -593,9 +593,9 @@ def pooled_states(
         return np.zeros((0, len(layers), hidden))
     seqs = tokenizer([prefix + t for t in texts], add_special_tokens=False, verbose=False)
     windows = [
-        (i, ids[a : a + _WINDOW])
+        (i, ids[a : a + WINDOW])
         for i, ids in enumerate(seqs["input_ids"])
-        for a in range(0, max(len(ids), 1), _WINDOW)
+        for a in range(0, max(len(ids), 1), WINDOW)
     ]
     windows.sort(key=lambda w: len(w[1]))  # similar lengths per batch: little padding
     sums = np.zeros((len(texts), len(layers), hidden))

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 from rich.progress import Progress
 
-from qa_scoring.classify.encoder import WINDOW, TextEncoder
+from qa_scoring.backbone import WINDOW
+from qa_scoring.classify.encoder import TextEncoder
 from qa_scoring.classify.heads import DIM, LAYERS, PREFIX
 from qa_scoring.config import get_settings
 
