@@ -117,3 +117,16 @@ def test_fallback_predictions_have_capped_confidence_and_say_so():
         {"type": "model", "head": "politeness", "scope": {"position": "first"}}, BROKEN_LAMP, ctx
     )
     assert r.confidence <= 0.4 and r.source.startswith("fallback:lexical")
+
+
+def test_sequence_skips_steps_that_cannot_apply():
+    flow = {
+        "type": "sequence",
+        "trigger": UPSET,
+        "steps": [
+            {"name": "apologise", "check": APOLOGY},
+            {"name": "empathy", "check": {"type": "model", "head": "empathy"}},  # head disabled
+        ],
+    }
+    r = run(flow, BROKEN_LAMP, _preds({}))
+    assert r.score == 1.0 and not r.evidence

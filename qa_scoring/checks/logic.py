@@ -155,6 +155,8 @@ class SequenceCheck(Check):
         cursor = start
         for spec, check in zip(self.params.steps, self.steps, strict=True):  # type: ignore[attr-defined]
             result = check.evaluate(conversation, context)
+            if result.score is None:  # a step that cannot apply (e.g. a disabled head) is skipped
+                continue
             confidences.append(result.confidence)
             in_order = [h for h in result.hits if h.turn >= cursor]
             name = label(spec.name, lang)
@@ -166,8 +168,10 @@ class SequenceCheck(Check):
             key = "step_out_of_order" if result.hits else "missing_step"
             due = next((i for i in agent_turns if i >= cursor), agent_turns[-1])
             evidence.append(Evidence.whole_turn(conversation, due, msg(key, lang, step=name)))
+        if not confidences:
+            return CheckResult(None, self.source)
         return CheckResult(
-            found / len(self.steps),
+            found / len(confidences),
             self.source,
             evidence=tuple(evidence),
             hits=tuple(hits),

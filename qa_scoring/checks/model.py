@@ -45,11 +45,7 @@ class ModelCheck(Check):
         preds = context.predictions
         lang = conversation.language
         version = preds.versions.get(p.head.split(".")[0])
-        source = (
-            f"model:{p.head}@{version}"
-            if preds.is_model and version
-            else f"fallback:lexical:{p.head}"
-        )
+        source = f"model:{p.head}@{version}" if preds.is_model else f"fallback:lexical:{p.head}"
         if self.conversation_level:
             probs = {None: preds.conversation.get(p.head)}
         else:
