@@ -145,7 +145,9 @@ def parse_csv(raw: bytes) -> Iterator[Parsed]:
 
 
 def _conversation_from_rows(conv_id: str, rows: list[dict[str, str]]) -> dict[str, Any]:
-    first = rows[0]
+    # Exports often fill conversation columns (csat, shop…) on one row only: take, per column,
+    # the first non-empty value across the conversation's rows.
+    first = {k: next((r[k] for r in rows if r.get(k)), "") for k in rows[0]}
     known = {"conversation_id", *CONVERSATION_COLUMNS, *OUTCOME_COLUMNS, *TURN_COLUMNS}
     data: dict[str, Any] = {"id": conv_id}
     data.update({c: first[c] for c in CONVERSATION_COLUMNS if first.get(c)})

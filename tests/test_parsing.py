@@ -92,8 +92,8 @@ def test_json_array_and_csv_export(tmp_path):
     csv_text = (
         "conversation_id,agent_id,team,role,text,ts,csat,resolved,shop\n"
         'c-9,a-02,logistics,customer,"快递三天没动了, 怎么回事",'
-        "2026-11-20T09:00:00+08:00,4,true,home-goods\n"
-        "c-9,a-02,logistics,agent,亲，帮您催一下,2026-11-20T09:00:40+08:00,4,true,home-goods\n"
+        "2026-11-20T09:00:00+08:00,,true,home-goods\n"
+        "c-9,a-02,logistics,agent,亲，帮您催一下,2026-11-20T09:00:40+08:00,4,,\n"
         "c-10,,logistics,customer,hello,,,,\n"
     )
     (tmp_path / "e.csv").write_text(csv_text, encoding="utf-8")
