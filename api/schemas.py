@@ -14,7 +14,7 @@ class _In(BaseModel):
 
 
 class Page(_In):
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=1_000_000)  # keeps the SQL offset in range
     per_page: int = Field(default=50, ge=1, le=500)
 
 

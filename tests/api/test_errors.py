@@ -175,3 +175,13 @@ def test_readyz_reports_unreachable_broker(make_app: Callable[..., Flask]) -> No
     assert ready.status_code == 503
     assert ready.json["checks"]["database"] == "ok"
     assert ready.json["checks"]["broker"].startswith("unreachable")
+
+
+def test_huge_page_number_is_a_422_not_a_500(client, key):
+    from tests.api.conftest import bearer
+
+    response = client.get(
+        "/v1/conversations?page=100000000000000000000", headers=bearer(key("admin"))
+    )
+    assert response.status_code == 422
+    assert any(e["field"] == "page" for e in response.get_json()["errors"])
