@@ -105,6 +105,7 @@ class Scorer:
             resolved=outcome.resolved if outcome else None,
             satisfaction=predictions.conversation.get("satisfaction"),
             longest_gap_s=metrics.get("longest_gap_s"),
+            agent_turns=metrics["agent_turns"],
         )
         review = rubric.spec.review
         flags = flags_for(review, rubric.spec.pass_mark, t, results, signals)

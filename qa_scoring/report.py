@@ -30,6 +30,7 @@ HEAD = {
     "model_note": {"zh": "模型", "en": "models"},
 }
 FLAG_NAMES = {
+    "no_agent_reply": {"zh": "客服未回复", "en": "no agent reply"},
     "auto_fail": {"zh": "一票否决", "en": "auto-fail"},
     "below_pass_mark": {"zh": "低于合格线", "en": "below pass mark"},
     "borderline": {"zh": "临界分数", "en": "borderline"},

@@ -17,6 +17,7 @@ from qa_scoring.errors import FieldError, RubricError
 
 _ID = r"^[a-z0-9][a-z0-9_.-]*$"
 FLAGS = (
+    "no_agent_reply",
     "auto_fail",
     "below_pass_mark",
     "borderline",
@@ -71,7 +72,7 @@ class ReviewPolicy(_Spec):
     unhappy_satisfaction_below: float = Field(default=0.3, ge=0, le=1)
     long_wait_seconds: float = Field(default=300, gt=0)
     review_flags: list[str] = Field(
-        default=["auto_fail", "borderline", "low_confidence", "customer_unhappy"]
+        default=["no_agent_reply", "auto_fail", "borderline", "low_confidence", "customer_unhappy"]
     )
 
     @field_validator("review_flags")

@@ -90,12 +90,15 @@ class Signals:
     resolved: bool | None = None
     satisfaction: float | None = None
     longest_gap_s: float | None = None
+    agent_turns: int = 1
 
 
 def flags_for(
     policy: ReviewPolicy, pass_mark: float, t: Tally, results: list[CriterionResult], s: Signals
 ) -> list[str]:
     flags = []
+    if s.agent_turns == 0:  # nothing of the agent's to judge: the score is rules' defaults
+        flags.append("no_agent_reply")
     if t.auto_failed:
         flags.append("auto_fail")
     if t.overall < pass_mark:

@@ -115,3 +115,18 @@ def test_rubric_validation_names_fields():
     with pytest.raises(RubricError) as err:
         parse_rubric(bad, "bad.yaml")
     assert "criteria[1].check.phrases" in str(err.value)
+
+
+def test_conversation_without_agent_reply_goes_to_review():
+    from qa_scoring.classify.lexical import LexicalFallback
+    from qa_scoring.engine import build_scorer
+    from tests.factories import conversation
+
+    missed = conversation(
+        [
+            ("customer", "在吗？我的订单怎么还没发货", 0),
+            ("bot", "您好，客服正在赶来的路上，请稍候", 2),
+        ]
+    )
+    score = build_scorer(classifier=LexicalFallback()).score(missed)
+    assert "no_agent_reply" in score.flags and score.needs_review
