@@ -12,13 +12,18 @@ import sys
 from collections.abc import Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from qa_scoring.config import get_settings
-from qa_scoring.errors import InputError, QAScoringError, RubricError
+from qa_scoring.errors import QAScoringError, RubricError
+
+if TYPE_CHECKING:  # the heavy modules load inside the commands that need them
+    from qa_scoring.pipeline import Scorer
+    from qa_scoring.service import ScoreRun
 
 err = Console(stderr=True)
 # Reports are often piped to a file or CI log, where rich would assume 80 columns and squeeze
@@ -71,9 +76,29 @@ def _progress() -> Progress:
     )
 
 
-def _report_rejected(rejected: list[InputError]) -> None:
-    for e in rejected:
+def _score_file(
+    scorer: Scorer, path: Path, *, store: bool, tenant: str, lang: str, batch_size: int = 64
+) -> ScoreRun:
+    """Score a file with a progress bar, then print what was rejected and a summary."""
+    from qa_scoring.parsing import read_conversations
+    from qa_scoring.report import render_summary
+    from qa_scoring.service import score_records
+
+    with _progress() as progress:
+        task = progress.add_task("scoring / 评分", total=None)
+        run = score_records(
+            scorer,
+            read_conversations(path),
+            settings=get_settings(),
+            store=store,
+            tenant=tenant,
+            batch_size=batch_size,
+            on_batch=lambda n: progress.advance(task, n),
+        )
+    for e in run.rejected:
         err.print(f"[yellow]rejected[/yellow] {e.describe()}")
+    render_summary(out, run.scores, len(run.rejected), lang)
+    return run
 
 
 @main.command()
@@ -106,35 +131,24 @@ def score(
 ) -> None:
     """Score conversations from a .jsonl, .json or .csv file. / 对会话文件评分。"""
     from qa_scoring.engine import build_scorer
-    from qa_scoring.parsing import read_conversations
-    from qa_scoring.report import render_summary
-    from qa_scoring.service import score_records
 
     settings = get_settings()
     try:
         scorer = build_scorer(settings, rubrics)
     except QAScoringError as exc:
         _fail(exc)
-    sink = output.open("w", encoding="utf-8") if output else None
-    with _progress() as progress:
-        task = progress.add_task("scoring / 评分", total=None)
-        result = score_records(
-            scorer,
-            read_conversations(input_path),
-            settings=settings,
-            store=store,
-            tenant=tenant or settings.default_tenant,
-            batch_size=batch_size,
-            on_batch=lambda n: progress.advance(task, n),
-        )
-        for s in result.scores:
-            if sink:
-                sink.write(json.dumps(s.to_dict(), ensure_ascii=False) + "\n")
-    if sink:
-        sink.close()
-    _report_rejected(result.rejected)
-    render_summary(out, result.scores, len(result.rejected), lang)
-    if result.rejected:
+    run = _score_file(
+        scorer,
+        input_path,
+        store=store,
+        tenant=tenant or settings.default_tenant,
+        lang=lang,
+        batch_size=batch_size,
+    )
+    if output:
+        with output.open("w", encoding="utf-8") as sink:
+            sink.writelines(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in run.scores)
+    if run.rejected:
         sys.exit(1)
 
 
@@ -273,34 +287,17 @@ def demo(lang: str, flagged: int) -> None:
     演示：对示例会话评分，输出需复核会话（含证据）与客服/团队考核。
     """
     from qa_scoring.engine import build_scorer
-    from qa_scoring.parsing import read_conversations
-    from qa_scoring.report import render_evaluations, render_flagged, render_summary
-    from qa_scoring.service import score_records
+    from qa_scoring.report import render_evaluations, render_flagged, t
 
     settings = get_settings()
     tenant = settings.default_tenant
     scorer = build_scorer(settings)
     examples = settings.examples_dir / "conversations.jsonl"
-    with _progress() as progress:
-        task = progress.add_task("scoring examples / 评分示例", total=None)
-        run = score_records(
-            scorer,
-            read_conversations(examples),
-            settings=settings,
-            store=True,
-            tenant=tenant,
-            on_batch=lambda n: progress.advance(task, n),
-        )
-    _report_rejected(run.rejected)
-    render_summary(out, run.scores, len(run.rejected), lang)
+    run = _score_file(scorer, examples, store=True, tenant=tenant, lang=lang)
     rubrics = {r.id: r for r in scorer.rubrics}
     render_flagged(out, run.scores, run.conversations, rubrics, lang, limit=flagged)
     for period, by in (("quarter", "agent"), ("month", "team")):
         evaluations, config = _evaluations(settings, tenant, period, by)
         render_evaluations(out, evaluations, config, by, lang)
     models = ", ".join(f"{h}@{v}" for h, v in sorted(scorer.classifier.versions.items()))
-    out.print(f"[dim]{t_models(lang)}: {models} · database: {settings.database_url}[/dim]")
-
-
-def t_models(lang: str) -> str:
-    return "模型" if lang == "zh" else "models"
+    out.print(f"[dim]{t('model_note', lang)}: {models} · database: {settings.database_url}[/dim]")
