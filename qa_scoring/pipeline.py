@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from qa_scoring.checks import Context
-from qa_scoring.classify.base import Classifier, Predictions, TurnInput
+from qa_scoring.classify.base import Classifier, Predictions, TurnInput, answer_contexts
 from qa_scoring.classify.lexical import LexicalFallback
 from qa_scoring.conversation import Conversation
 from qa_scoring.metrics import conversation_metrics
@@ -20,20 +20,12 @@ from qa_scoring.scoring import CriterionResult, Score, Signals, flags_for, tally
 
 
 def turn_inputs(conversation: Conversation) -> list[tuple[int, TurnInput]]:
-    """Each agent turn with the customer turns it answers (those since the previous agent turn,
-    or the last customer turn before it when the agent speaks twice in a row)."""
-    out = []
-    pending: list[str] = []
-    last_customer: str | None = None
-    for i, turn in enumerate(conversation.turns):
-        if turn.role == "customer":
-            pending.append(turn.text)
-            last_customer = turn.text
-        elif turn.role == "agent":
-            context = tuple(pending) if pending else ((last_customer,) if last_customer else ())
-            out.append((i, TurnInput(turn.text, context, conversation.language)))
-            pending = []
-    return out
+    """Each agent turn with the customer turns it answers (see ``answer_contexts``)."""
+    turns = conversation.turns
+    return [
+        (i, TurnInput(turns[i].text, context, conversation.language))
+        for i, context in answer_contexts((t.role, t.text) for t in turns)
+    ]
 
 
 class Scorer:

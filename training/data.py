@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa_scoring.classify.base import answer_contexts
 from qa_scoring.config import PROJECT_ROOT, get_settings
 
 EPITOME_FILES = {
@@ -138,28 +139,21 @@ def stc3_helpdesk_turns(data_dir: Path | None = None) -> list[TurnExample]:
     ``informative`` = share of the 19 annotators who marked the turn a nugget (HNUG or HNUG*,
     i.e. it carries information towards solving the problem) rather than HNaN; context = the
     customer turns since the previous helpdesk turn, or the last customer turn when the
-    helpdesk speaks twice (as ``qa_scoring.pipeline.turn_inputs`` builds it when serving).
+    helpdesk speaks twice (``answer_contexts``, the rule serving uses).
     """
     root = _data_dir(data_dir) / "stc3_dch1"
     out = []
     for lang, name in (("zh", "train_data_cn.json"), ("en", "train_data_en.json")):
         for item in _stc3_raw(root / name):
             anns = item["annotations"]
-            pending: list[str] = []
-            last_customer: str | None = None
-            for i, turn in enumerate(item["turns"]):
-                text = _stc3_turn_text(turn)
-                if turn["sender"] == "customer":
-                    if text:
-                        pending.append(text)
-                        last_customer = text
-                    continue
+            texts = [_stc3_turn_text(turn) for turn in item["turns"]]
+            roles = ["customer" if t["sender"] == "customer" else "agent" for t in item["turns"]]
+            for i, context in answer_contexts(zip(roles, texts, strict=True)):
                 votes = [a["nugget"][i] for a in anns]
-                context = tuple(pending) or ((last_customer,) if last_customer else ())
-                if text and context:
+                if texts[i] and context:
                     out.append(
                         TurnExample(
-                            text=text,
+                            text=texts[i],
                             context=context,
                             language=lang,
                             group=f"stc-{item['id']}",
@@ -169,7 +163,6 @@ def stc3_helpdesk_turns(data_dir: Path | None = None) -> list[TurnExample]:
                             },
                         )
                     )
-                pending = []
     return out
 
 

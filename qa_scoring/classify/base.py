@@ -10,7 +10,7 @@ satisfied).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -27,6 +27,22 @@ class TurnInput:
     text: str
     context: tuple[str, ...] = ()  # earlier turn texts, oldest first
     language: str | None = None
+
+
+def answer_contexts(turns: Iterable[tuple[str, str]]) -> Iterator[tuple[int, tuple[str, ...]]]:
+    """For each agent turn in ``(role, text)`` pairs: its index and the customer turns it answers
+    — those since the previous agent turn, or the last customer turn when the agent speaks twice
+    in a row. Serving and training build the heads' context with this one rule."""
+    pending: list[str] = []
+    last_customer: str | None = None
+    for i, (role, text) in enumerate(turns):
+        if role == "customer":
+            if text:
+                pending.append(text)
+                last_customer = text
+        elif role == "agent":
+            yield i, tuple(pending) or ((last_customer,) if last_customer else ())
+            pending = []
 
 
 @runtime_checkable
